@@ -5,6 +5,8 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"syscall"
 	"testing"
@@ -29,16 +31,46 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata",
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("NO_COLOR", "1")
-			return nil
-		},
+		Setup:               setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"status":    cmdStatus,
 			"waitfifo":  cmdWaitFIFO,
+			"waitmatch": cmdWaitMatch,
 			"fileexist": cmdFileExist,
 		},
 	})
+}
+
+// setupScript prepares each script's environment. Scripts run as root in CI,
+// where permission checks do not apply, so it puts an `unpriv` wrapper on
+// PATH that runs a command as nobody when we are root (and as is when we are
+// not): `status 1 exec unpriv pipectl fifo make ro/f`. For nobody to reach
+// the pipectl binary and $WORK, their directories are opened up to 0755.
+func setupScript(env *testscript.Env) error {
+	env.Setenv("NO_COLOR", "1")
+	bin := filepath.Join(env.WorkDir, ".bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		return err
+	}
+	wrapper := "#!/bin/sh\n" +
+		"if [ \"$(id -u)\" = 0 ]; then exec setpriv --reuid=65534 --regid=65534 --clear-groups \"$@\"; fi\n" +
+		"exec \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "unpriv"), []byte(wrapper), 0o755); err != nil {
+		return err
+	}
+	env.Setenv("PATH", bin+string(filepath.ListSeparator)+env.Getenv("PATH"))
+	if os.Geteuid() == 0 {
+		self, err := exec.LookPath("pipectl")
+		if err != nil {
+			return err
+		}
+		for _, dir := range []string{filepath.Dir(self), filepath.Dir(filepath.Dir(self)), env.WorkDir, filepath.Dir(env.WorkDir)} {
+			if err := os.Chmod(dir, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // cmdStatus runs a command and asserts its exact exit status:
@@ -92,6 +124,33 @@ func cmdWaitFIFO(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		if time.Now().After(deadline) {
 			ts.Fatalf("waitfifo %s: timed out", path)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// cmdWaitMatch waits (up to 20s) until the file at PATH has content matching
+// REGEXP, so a script can wait for a background command to have done
+// something observable:
+//
+//	waitmatch out.txt '^second$'
+func cmdWaitMatch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitmatch PATH REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	if err != nil {
+		ts.Fatalf("waitmatch: %v", err)
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if data, err := os.ReadFile(path); err == nil && re.Match(data) {
+			return
+		}
+		if time.Now().After(deadline) {
+			data, _ := os.ReadFile(path)
+			ts.Fatalf("waitmatch %s %q: timed out; content: %q", args[0], args[1], data)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
