@@ -114,7 +114,7 @@ func fifoMake(c *cli.Context) error {
 		}
 		path, err := fifo.MakeTemp(c.String("dir"), c.Args().First(), opts)
 		if err != nil {
-			return failf(c, exitFailure, errPath(err, c.String("dir")), fifoWhy(err))
+			return failf(c, exitFailure, errPath(err, c.String("dir")), fifoWhy(c, err))
 		}
 		_, err = fmt.Fprintln(c.App.Writer, path)
 		return writeError(c, err)
@@ -278,13 +278,13 @@ func fifoCopyError(c *cli.Context, path string, err error) error {
 	onFIFO := errors.As(err, &pe) && pe.Path == path
 	switch {
 	case errors.Is(err, fifo.ErrTimeout):
-		return failf(c, exitTimeout, path, fifoWhy(err))
+		return failf(c, exitTimeout, path, fifoWhy(c, err))
 	case errors.Is(err, syscall.EPIPE) && onFIFO:
 		return failf(c, exitBrokenPipe, path, errors.New("broken pipe: the reader went away"))
 	case errors.Is(err, syscall.EPIPE):
 		return &exitError{Code: exitBrokenPipe}
 	case onFIFO:
-		return failf(c, exitFailure, path, fifoWhy(err))
+		return failf(c, exitFailure, path, fifoWhy(c, err))
 	case errors.As(err, &pe) && pe.Op == "read":
 		return failf(c, exitFailure, "stdin", err)
 	}
@@ -298,7 +298,7 @@ func eachPath(c *cli.Context, op func(path string) error) error {
 	for _, path := range c.Args().Slice() {
 		if err := op(path); err != nil {
 			failed = true
-			fmt.Fprintln(c.App.ErrWriter, message(c, errPath(err, path), fifoWhy(err)))
+			fmt.Fprintln(c.App.ErrWriter, message(c, errPath(err, path), fifoWhy(c, err)))
 		}
 	}
 	if failed {
@@ -319,7 +319,7 @@ func errPath(err error, arg string) string {
 
 // fifoWhy phrases a fifo error's cause for a message, with a hint where
 // there is an obvious next step.
-func fifoWhy(err error) error {
+func fifoWhy(c *cli.Context, err error) error {
 	var pe *fs.PathError
 	switch {
 	case errors.Is(err, fifo.ErrExist):
@@ -330,7 +330,7 @@ func fifoWhy(err error) error {
 		return fmt.Errorf("cannot create temp directory in %s: %s", pe.Path, describe(pe.Err))
 	}
 	var nf *fifo.NotFIFOError
-	if errors.As(err, &nf) {
+	if errors.As(err, &nf) && (c.Command.Name == "make" || c.Command.Name == "rm") {
 		return errors.New(nf.Error() + "; left untouched")
 	}
 	return errors.New(describe(err))
