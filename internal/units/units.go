@@ -52,13 +52,14 @@ func parseGNUDuration(s string) (d time.Duration, ok bool, err error) {
 	case 'd':
 		num, mult = s[:len(s)-1], float64(24*time.Hour)
 	}
-	if num == "" || strings.ContainsAny(num, "_xXpPeEiInN") {
-		// Reject forms ParseFloat accepts but GNU timeout does not
-		// (hex, exponents, inf, nan); Go's "1ms" etc. also land here.
+	if num == "" || strings.Contains(num, "_") {
+		// Go's "1ms" and friends also land here, for time.ParseDuration.
 		return 0, false, nil
 	}
+	// Like GNU timeout (strtod), accept exponents and "inf" (no limit in
+	// practice); NaN is no duration.
 	f, perr := strconv.ParseFloat(num, 64)
-	if perr != nil {
+	if perr != nil || math.IsNaN(f) {
 		return 0, false, nil
 	}
 	if f < 0 {
