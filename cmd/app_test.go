@@ -1,0 +1,32 @@
+package cmd
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+// TestEveryCommandHasExamplesAndUsageHandling walks the whole command tree:
+// every command documents at least one example in --help, and every command
+// turns flag errors into exit 2 instead of urfave/cli's default.
+func TestEveryCommandHasExamplesAndUsageHandling(t *testing.T) {
+	app := New()
+	if !strings.Contains(app.Description, "EXAMPLES:") {
+		t.Error("pipectl --help has no EXAMPLES")
+	}
+	var walk func(prefix string, cmds []*cli.Command)
+	walk = func(prefix string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			name := prefix + " " + c.Name
+			if !strings.Contains(c.Description, "EXAMPLES:") {
+				t.Errorf("%s --help has no EXAMPLES", name)
+			}
+			if c.OnUsageError == nil {
+				t.Errorf("%s has no OnUsageError", name)
+			}
+			walk(name, c.Subcommands)
+		}
+	}
+	walk("pipectl", app.Commands)
+}
