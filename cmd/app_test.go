@@ -30,3 +30,15 @@ func TestEveryCommandHasExamplesAndUsageHandling(t *testing.T) {
 	}
 	walk("pipectl", app.Commands)
 }
+
+func TestVersion(t *testing.T) {
+	if v := Version(); v == "" {
+		t.Error("empty version")
+	}
+	old := version
+	defer func() { version = old }()
+	version = "v1.2.3"
+	if v := Version(); v != "v1.2.3" {
+		t.Errorf("Version() = %q with -ldflags version v1.2.3", v)
+	}
+}
