@@ -81,6 +81,7 @@ func fifoMakeCommand() *cli.Command {
 		Name:      "make",
 		Usage:     "create named pipes (mkfifo)",
 		ArgsUsage: "PATH... | --temp [NAME]",
+		UsageText: "pipectl fifo make [-m MODE] [-p] [--exist-ok] PATH...\npipectl fifo make --temp [--dir DIR] [-m MODE] [NAME]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "mode", Aliases: []string{"m"}, Usage: "permission `MODE`, octal (600) or symbolic (u=rw,go=), exact rather than umask'ed"},
 			&cli.BoolFlag{Name: "parents", Aliases: []string{"p"}, Usage: "create missing parent directories"},
@@ -137,6 +138,7 @@ func fifoRmCommand() *cli.Command {
 		Name:      "rm",
 		Usage:     "remove named pipes, and nothing else",
 		ArgsUsage: "PATH...",
+		UsageText: "pipectl fifo rm [-f] PATH...",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "a missing PATH is not an error"},
 		},
@@ -159,6 +161,7 @@ func fifoStatCommand() *cli.Command {
 		Name:      "stat",
 		Usage:     "show a FIFO's mode, owner, readers, writers and bytes waiting",
 		ArgsUsage: "PATH...",
+		UsageText: "pipectl fifo stat [--json] PATH...",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per PATH, one per line"},
 		},
@@ -227,6 +230,7 @@ func fifoReadCommand() *cli.Command {
 		Name:      "read",
 		Usage:     "copy a FIFO to stdout",
 		ArgsUsage: "PATH",
+		UsageText: "pipectl fifo read [--timeout DUR] [--keep-open] PATH",
 		Flags: []cli.Flag{
 			durationFlag("timeout", "wait at most `DUR` for a writer (exit 124); 0 waits forever"),
 			&cli.BoolFlag{Name: "keep-open", Usage: "keep reading across writers: a writer closing is never EOF"},
@@ -253,6 +257,7 @@ func fifoWriteCommand() *cli.Command {
 		Name:      "write",
 		Usage:     "copy stdin to a FIFO",
 		ArgsUsage: "PATH",
+		UsageText: "pipectl fifo write [--timeout DUR] PATH",
 		Flags: []cli.Flag{
 			durationFlag("timeout", "wait at most `DUR` for a reader (exit 124); 0 waits forever"),
 		},
