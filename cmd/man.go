@@ -90,6 +90,37 @@ func ManPages() (map[string]string, error) {
 	return pages, nil
 }
 
+// withSynopsis replaces urfave/cli's SYNOPSIS, which shows only the page
+// name, with the usage lines the help text shows.
+func withSynopsis(md string, app *cli.App) string {
+	start := strings.Index(md, "# SYNOPSIS\n")
+	if start < 0 {
+		return md
+	}
+	end := strings.Index(md[start+1:], "\n# ")
+	if end < 0 {
+		return md
+	}
+	end += start + 1
+	usage := app.UsageText
+	if usage == "" {
+		usage = app.Name + " [--help] [--version] COMMAND [OPTIONS] [ARGUMENTS...]"
+	}
+	var b strings.Builder
+	b.WriteString("# SYNOPSIS\n\n")
+	for _, line := range strings.Split(usage, "\n") {
+		fmt.Fprintf(&b, "%s  \n", line)
+	}
+	md = md[:start] + b.String() + md[end:]
+	// The template repeats the usage in a "Usage:" block: drop it.
+	if i := strings.Index(md, "**Usage**:\n\n```"); i >= 0 {
+		if j := strings.Index(md[i+len("**Usage**:\n\n```"):], "```\n"); j >= 0 {
+			md = md[:i] + md[i+len("**Usage**:\n\n```")+j+len("```\n"):]
+		}
+	}
+	return md
+}
+
 // withoutExamples drops the EXAMPLES block that prepare appended to a help
 // text: the man page has an EXAMPLES section of its own.
 func withoutExamples(desc string) string {
@@ -114,6 +145,7 @@ func manPage(app *cli.App, full string, seeAlso []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	md = withSynopsis(md, app)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%% %s 1\n\n", app.Name)
 	b.WriteString(md)
