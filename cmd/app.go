@@ -75,6 +75,7 @@ func New() *cli.App {
 			"and commands, turning broken pipes and failed stages into exit codes a script can act on.",
 		Commands: []*cli.Command{
 			runCommand(),
+			pipeCommand(),
 			explainCommand(),
 			completionCommand(),
 		},
