@@ -53,6 +53,12 @@ type Config struct {
 
 	Limits
 
+	// Unordered carries stdout and stderr through two pipes even when both
+	// pass through pipectl: no limit on the size of one write, but writes
+	// to the two streams made back to back may be swapped (see
+	// order_linux.go).
+	Unordered bool
+
 	// SigpipeOK counts a command killed by SIGPIPE as a success.
 	SigpipeOK bool
 
@@ -172,6 +178,13 @@ func Run(cfg Config) (*Result, error) {
 		out.ann.start, out.ann.prev = p.start, p.start
 	}
 	var wg sync.WaitGroup
+	if w.ordered[Stdout] != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out.pumpOrdered(w.ordered, w.ordered[Stdout].maxMsg()+1)
+		}()
+	}
 	for s, r := range w.read {
 		if r != nil {
 			wg.Add(1)
@@ -197,10 +210,10 @@ func Run(cfg Config) (*Result, error) {
 	}
 	res.Status, res.Signal = exitcode.Of(p.state)
 	res.User, res.Sys, res.MaxRSS = p.usage()
-	if w.read[Stdout] != nil {
+	if w.read[Stdout] != nil || w.ordered[Stdout] != nil {
 		res.StdoutBytes = out.bytes[Stdout]
 	}
-	if w.read[Stderr] != nil {
+	if w.read[Stderr] != nil || w.ordered[Stderr] != nil {
 		res.StderrBytes = out.bytes[Stderr]
 	}
 	res.OutputBroken = out.broken
@@ -223,9 +236,11 @@ type wiring struct {
 	stdin *os.File
 	child [3]*os.File // what the command gets as fd 1 and 2
 	read  [3]*os.File // pipectl's read ends, nil when the stream is direct
-	out   *outputs
-	owned []*os.File // opened here: closed when Run returns
-	ends  []*os.File // the child's pipe ends: closed once it started
+	// ordered, when set, carries both streams instead of read (see order_linux.go)
+	ordered [3]*orderedPair
+	out     *outputs
+	owned   []*os.File // opened here: closed when Run returns
+	ends    []*os.File // the child's pipe ends: closed once it started
 }
 
 func (w *wiring) closeChildEnds() {
@@ -237,6 +252,7 @@ func (w *wiring) closeChildEnds() {
 
 func (w *wiring) closeAll() {
 	w.closeChildEnds()
+	closePairs(w.ordered)
 	for _, f := range w.owned {
 		f.Close()
 	}
@@ -303,6 +319,7 @@ func wire(cfg *Config) (*wiring, error) {
 		}
 	}
 	var devnull *os.File
+	var through [3]bool
 	for _, s := range []Stream{Stdout, Stderr} {
 		n := len(o.files[s])
 		if o.term[s] != nil {
@@ -326,19 +343,42 @@ func wire(cfg *Config) (*wiring, error) {
 				w.child[s] = o.files[s][0].f
 			}
 		default:
-			r, wr, err := os.Pipe()
-			if err != nil {
-				return w, &SetupError{What: "cannot create a pipe for " + s.String(), Err: err}
-			}
-			growPipe(wr)
-			w.owned = append(w.owned, r)
-			w.ends = append(w.ends, wr)
-			w.child[s], w.read[s] = wr, r
+			through[s] = true
 		}
+	}
+	if cfg.OutputFile != "" && (through[Stdout] || through[Stderr]) {
+		// --output is shared: if one stream is copied by pipectl, a direct
+		// write by the other would overtake it. Copy both, in order.
+		through[Stdout], through[Stderr] = true, true
+	}
+	if through[Stdout] && through[Stderr] && !cfg.Unordered {
+		// Both streams pass through pipectl: keep their relative order
+		// with timestamped sockets where the system has them.
+		if pairs, err := newOrderedPairs(); err == nil {
+			w.ordered = pairs
+			for _, s := range []Stream{Stdout, Stderr} {
+				w.ends = append(w.ends, pairs[s].child)
+				w.child[s] = pairs[s].child
+				through[s] = false
+			}
+		}
+	}
+	for _, s := range []Stream{Stdout, Stderr} {
+		if !through[s] {
+			continue
+		}
+		r, wr, err := os.Pipe()
+		if err != nil {
+			return w, &SetupError{What: "cannot create a pipe for " + s.String(), Err: err}
+		}
+		growPipe(wr)
+		w.owned = append(w.owned, r)
+		w.ends = append(w.ends, wr)
+		w.child[s], w.read[s] = wr, r
 	}
 	// A stream written directly is no longer pipectl's to write.
 	for _, s := range []Stream{Stdout, Stderr} {
-		if w.read[s] == nil {
+		if w.read[s] == nil && w.ordered[s] == nil {
 			o.term[s] = nil
 		}
 	}
