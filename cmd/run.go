@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"time"
@@ -190,8 +191,12 @@ func runStatus(c *cli.Context, res *run.Result, err error) (int, []string) {
 	switch {
 	case errors.As(err, &se):
 		why := se.Err
-		if errors.Is(why, exec.ErrNotFound) {
+		switch {
+		case errors.Is(why, exec.ErrNotFound):
 			why = errors.New("command not found")
+		case se.Exec && errors.Is(why, fs.ErrNotExist):
+			// The file is there: what is missing is its interpreter or loader.
+			why = fmt.Errorf("cannot execute (bad interpreter or missing loader): %s", describe(why))
 		}
 		return se.ExitStatus(), []string{message(c, se.Name, why)}
 	case errors.As(err, &sue):

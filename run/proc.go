@@ -30,6 +30,9 @@ const (
 type StartError struct {
 	Name string // the command as given (argv[0])
 	Err  error
+	// Exec: the command was found, but execve failed (a bad interpreter
+	// line, a missing dynamic loader, a wrong architecture).
+	Exec bool
 }
 
 func (e *StartError) Error() string { return e.Name + ": " + e.Err.Error() }
@@ -38,7 +41,7 @@ func (e *StartError) Unwrap() error { return e.Err }
 // NotFound reports whether the command does not exist (exit 127), as
 // opposed to existing but not being executable (exit 126).
 func (e *StartError) NotFound() bool {
-	return errors.Is(e.Err, exec.ErrNotFound) || errors.Is(e.Err, fs.ErrNotExist)
+	return !e.Exec && (errors.Is(e.Err, exec.ErrNotFound) || errors.Is(e.Err, fs.ErrNotExist))
 }
 
 // ExitStatus is the status a shell gives for this failure: 127 or 126.

@@ -166,7 +166,7 @@ func Run(cfg Config) (*Result, error) {
 	p, err := spawn(cmd, release)
 	if err != nil {
 		sup.finish()
-		return nil, &StartError{Name: cfg.Argv[0], Err: plainErr(err)}
+		return nil, &StartError{Name: cfg.Argv[0], Err: plainErr(err), Exec: true}
 	}
 	sup.watch(cmd.Process.Pid, cfg.Limits)
 	// The child has its copies: pipectl keeps only the read ends, so EOF
