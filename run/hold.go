@@ -1,5 +1,7 @@
 package run
 
+import "bytes"
+
 // Stream names one of a command's output streams.
 type Stream int
 
@@ -103,20 +105,66 @@ func (h *Hold) Cut() int64 { return h.cut }
 func (h *Hold) Held() int64 { return h.headN + h.tailN }
 
 // Replay hands the kept output to emit in order: the head, then cut(n)
-// when n > 0 bytes were dropped, then the tail. It stops at emit's first error.
+// when n > 0 bytes were dropped, then the tail. When something was cut,
+// the head ends and the tail starts at a line boundary (if the kept part
+// has one), so no half line is shown; those bytes count as cut. Replay
+// stops at emit's first error.
 func (h *Hold) Replay(emit func(Chunk) error, cut func(n int64)) error {
-	for _, c := range h.head {
+	head, tail, n := h.head, h.tail, h.cut
+	if n > 0 {
+		head = trimHead(head, n)
+		n += h.headN - sizeOf(head)
+		before := sizeOf(tail)
+		tail = trimTail(tail)
+		n += before - sizeOf(tail)
+	}
+	for _, c := range head {
 		if err := emit(c); err != nil {
 			return err
 		}
 	}
-	if h.cut > 0 && cut != nil {
-		cut(h.cut)
+	if n > 0 && cut != nil {
+		cut(n)
 	}
-	for _, c := range h.tail {
+	for _, c := range tail {
 		if err := emit(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func sizeOf(cs []Chunk) int64 {
+	var n int64
+	for _, c := range cs {
+		n += int64(len(c.Data))
+	}
+	return n
+}
+
+// trimHead drops what follows the head's last newline.
+func trimHead(cs []Chunk, _ int64) []Chunk {
+	for i := len(cs) - 1; i >= 0; i-- {
+		if j := bytes.LastIndexByte(cs[i].Data, '\n'); j >= 0 {
+			out := append([]Chunk(nil), cs[:i+1]...)
+			out[i].Data = out[i].Data[:j+1]
+			return out
+		}
+	}
+	return cs
+}
+
+// trimTail drops what precedes the tail's first newline.
+func trimTail(cs []Chunk) []Chunk {
+	for i, c := range cs {
+		if j := bytes.IndexByte(c.Data, '\n'); j >= 0 {
+			out := append([]Chunk(nil), cs[i:]...)
+			out[0].Data = out[0].Data[j+1:]
+			if len(out[0].Data) == 0 {
+				out = out[1:]
+			}
+			return out
+		}
+	}
+	return cs
 }
