@@ -358,7 +358,7 @@ only ever added.
 : peak resident set size of the command
 
 **bytes**
-: {"stdout": N, "stderr": N}: bytes the command wrote per stream; null for a stream that went straight to its destination without passing through pipectl
+: {"stdout": N, "stderr": N}: bytes the command wrote per stream; null for a stream pipectl could not count: one handed to the command as is (its terminal, a pipe) or sharing one --output file with the other
 
 **pipectl_exit**
 : the status pipectl exits with

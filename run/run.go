@@ -93,8 +93,9 @@ type Result struct {
 	// MaxRSS is the command's peak resident set size in bytes.
 	MaxRSS int64
 	// StdoutBytes and StderrBytes count what the command wrote when the
-	// stream passed through pipectl; -1 when the command wrote it directly
-	// to its destination (pipectl never saw it).
+	// stream passed through pipectl, or went straight to its own regular
+	// capture file (counted by the file's growth); -1 when the command
+	// wrote it directly elsewhere (a terminal, pipe, or shared file).
 	StdoutBytes, StderrBytes int64
 	// WriteErrors are failed writes to capture files or pipectl's streams;
 	// the first error of each destination only.
@@ -216,6 +217,18 @@ func Run(cfg Config) (*Result, error) {
 	if w.read[Stderr] != nil || w.ordered[Stderr] != nil {
 		res.StderrBytes = out.bytes[Stderr]
 	}
+	for _, s := range []Stream{Stdout, Stderr} {
+		if f := w.sized[s]; f != nil {
+			if fi, err := f.Stat(); err == nil {
+				n := fi.Size() - w.startSize[s]
+				if s == Stdout {
+					res.StdoutBytes = n
+				} else {
+					res.StderrBytes = n
+				}
+			}
+		}
+	}
 	res.OutputBroken = out.broken
 	res.BrokenPipe = out.broken || res.Signal == syscall.SIGPIPE
 
@@ -236,6 +249,10 @@ type wiring struct {
 	stdin *os.File
 	child [3]*os.File // what the command gets as fd 1 and 2
 	read  [3]*os.File // pipectl's read ends, nil when the stream is direct
+	// sized is a stream's own capture file written directly by the
+	// command, and startSize its size before: the growth is the byte count.
+	sized     [3]*os.File
+	startSize [3]int64
 	// ordered, when set, carries both streams instead of read (see order_linux.go)
 	ordered [3]*orderedPair
 	out     *outputs
@@ -340,7 +357,14 @@ func wire(cfg *Config) (*wiring, error) {
 			if o.term[s] != nil {
 				w.child[s] = o.term[s]
 			} else {
-				w.child[s] = o.files[s][0].f
+				d := o.files[s][0]
+				w.child[s] = d.f
+				if cfg.OutputFile == "" || d.name != cfg.OutputFile {
+					// A stream's own regular file: its growth is the byte count.
+					if fi, err := d.f.Stat(); err == nil && fi.Mode().IsRegular() {
+						w.sized[s], w.startSize[s] = d.f, fi.Size()
+					}
+				}
 			}
 		default:
 			through[s] = true
