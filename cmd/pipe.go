@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,7 +85,10 @@ func pipeAction(c *cli.Context) error {
 		Status:        rule,
 		StrictSigpipe: c.Bool("strict-sigpipe"),
 	})
-	if err != nil {
+	var se *run.SetupError
+	if errors.As(err, &se) {
+		return failf(c, exitSetup, se.What, se.Err)
+	} else if err != nil {
 		return failf(c, exitSetup, "", err)
 	}
 	var lines []string
