@@ -33,6 +33,9 @@ type Hold struct {
 	head, tail   []Chunk
 	headN, tailN int64
 	cut          int64
+	// cutAtLine: the last byte cut from the tail's front was a newline, so
+	// the tail starts with a whole line.
+	cutAtLine bool
 }
 
 // mergeLimit bounds how large a chunk grows by merging consecutive writes
@@ -67,6 +70,7 @@ func (h *Hold) Add(s Stream, p []byte) {
 	if int64(len(p)) >= tailCap {
 		h.cut += h.tailN + int64(len(p)) - tailCap
 		h.tail, h.tailN = nil, 0
+		h.cutAtLine = p[int64(len(p))-tailCap-1] == '\n'
 		p = p[int64(len(p))-tailCap:]
 	}
 	h.tail = appendChunk(h.tail, s, p)
@@ -75,12 +79,14 @@ func (h *Hold) Add(s Stream, p []byte) {
 		excess := h.tailN - tailCap
 		c := &h.tail[0]
 		if int64(len(c.Data)) <= excess {
+			h.cutAtLine = c.Data[len(c.Data)-1] == '\n'
 			h.cut += int64(len(c.Data))
 			h.tailN -= int64(len(c.Data))
 			h.tail[0] = Chunk{}
 			h.tail = h.tail[1:]
 			continue
 		}
+		h.cutAtLine = c.Data[excess-1] == '\n'
 		c.Data = c.Data[excess:]
 		h.cut += excess
 		h.tailN -= excess
@@ -114,9 +120,11 @@ func (h *Hold) Replay(emit func(Chunk) error, cut func(n int64)) error {
 	if n > 0 {
 		head = trimHead(head, n)
 		n += h.headN - sizeOf(head)
-		before := sizeOf(tail)
-		tail = trimTail(tail)
-		n += before - sizeOf(tail)
+		if !h.cutAtLine {
+			before := sizeOf(tail)
+			tail = trimTail(tail)
+			n += before - sizeOf(tail)
+		}
 	}
 	for _, c := range head {
 		if err := emit(c); err != nil {
