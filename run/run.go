@@ -327,6 +327,13 @@ func wire(cfg *Config) (*wiring, error) {
 	}
 	if !cfg.Quiet {
 		o.term[Stdout], o.term[Stderr] = cfg.Out, cfg.Err
+		// Copying to /dev/null is work for nothing: a stream whose only
+		// other destination is a capture file then goes straight to it.
+		for _, s := range []Stream{Stdout, Stderr} {
+			if isDevNull(o.term[s]) {
+				o.term[s] = nil
+			}
+		}
 		if cfg.QuietUnlessFail {
 			max := cfg.MaxHold
 			if max <= 0 {
@@ -434,7 +441,7 @@ type outputs struct {
 }
 
 // copyBuf is the read size of a pump: large reads mean few wake-ups.
-const copyBuf = 256 << 10
+const copyBuf = 1 << 20
 
 // pump copies stream s from r until EOF. If pipectl's own stream for s
 // breaks (EPIPE), it closes r so that the command, like a shell pipeline's
@@ -513,4 +520,14 @@ func (o *outputs) toTerminal(s Stream, p []byte) error {
 // String describes a result in one line, for logs and tests.
 func (r *Result) String() string {
 	return fmt.Sprintf("%v: status %d signal %d timed out %v", r.Argv, r.Status, r.Signal, r.TimedOut)
+}
+
+// isDevNull reports whether f is the null device.
+func isDevNull(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err == nil && os.SameFile(fi, null)
 }
