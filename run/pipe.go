@@ -52,6 +52,9 @@ type PipeConfig struct {
 	// StrictSigpipe counts a stage killed by SIGPIPE as a failure even when
 	// the stage after it succeeded.
 	StrictSigpipe bool
+	// NoGuard leaves out the guard process (see startGuard); for tests
+	// that prove the guard is needed.
+	NoGuard bool
 	// In, Out and Err are pipectl's streams (os.Stdin, os.Stdout and
 	// os.Stderr when nil): the first stage's stdin, the last stage's
 	// stdout, and every stage's stderr.
@@ -186,11 +189,13 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 	}
 	// pipectl keeps no pipe end: EOF and EPIPE must depend on the stages only.
 	closeAll()
+	guard := startGuard(cfg.Shell, pgid, cfg.NoGuard)
 	sup.watch(pgid, cfg.Limits)
 	close(release)
 	for _, p := range procs {
 		<-p.done
 	}
+	guard.stop()
 	timedOut, killed := sup.finish()
 
 	res := &PipeResult{TimedOut: timedOut, Killed: killed, Wall: time.Since(start), Culprit: -1}
@@ -311,3 +316,51 @@ func NewPipeReport(res *PipeResult, rule string) *PipeReport {
 
 // JSON renders the report as one line of JSON followed by a newline.
 func (r *PipeReport) JSON() []byte { return marshalLine(r) }
+
+// guardScript kills the whole process group unless told "done": it reads
+// from a pipe whose only writer is pipectl, so if pipectl dies, even by
+// SIGKILL, the read ends at EOF and every process of the pipeline dies.
+// The parent-death signal alone would only reach the stage shells, not the
+// commands they started.
+const guardScript = `read x; [ "$x" = done ] || kill -s KILL 0`
+
+// guard is the helper process of startGuard; a zero guard does nothing.
+type guard struct {
+	cmd *exec.Cmd
+	w   *os.File
+}
+
+// startGuard starts the guard in process group pgid. It is best effort:
+// if it cannot start, the pipeline runs without it.
+func startGuard(shell string, pgid int, disabled bool) guard {
+	if disabled {
+		return guard{}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return guard{}
+	}
+	defer r.Close()
+	cmd := &exec.Cmd{
+		Path: shell,
+		Args: []string{shell, "-c", guardScript},
+		// No parent-death signal: the guard must outlive pipectl to act.
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true, Pgid: pgid},
+		Stdin:       r,
+	}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return guard{}
+	}
+	return guard{cmd: cmd, w: w}
+}
+
+// stop releases the guard once every stage has ended and reaps it.
+func (g guard) stop() {
+	if g.cmd == nil {
+		return
+	}
+	_, _ = g.w.Write([]byte("done\n"))
+	g.w.Close()
+	_ = g.cmd.Wait()
+}
