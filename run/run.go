@@ -59,6 +59,11 @@ type Config struct {
 	// order_linux.go).
 	Unordered bool
 
+	// NoGuard leaves out the guard process that kills the command's whole
+	// process group if pipectl dies (see startGuard): the command itself
+	// still gets the parent-death signal on Linux, what it started does not.
+	NoGuard bool
+
 	// SigpipeOK counts a command killed by SIGPIPE as a success.
 	SigpipeOK bool
 
@@ -163,12 +168,16 @@ func Run(cfg Config) (*Result, error) {
 	}
 	sup := newSupervisor()
 	release := make(chan struct{})
-	close(release)
 	p, err := spawn(cmd, release)
 	if err != nil {
+		close(release)
 		sup.finish()
 		return nil, &StartError{Name: cfg.Argv[0], Err: plainErr(err), Exec: true}
 	}
+	// The guard joins the command's process group before the command can
+	// be reaped (release), while the group certainly exists.
+	guard := startGuard("/bin/sh", cmd.Process.Pid, cfg.NoGuard)
+	close(release)
 	sup.watch(cmd.Process.Pid, cfg.Limits)
 	// The child has its copies: pipectl keeps only the read ends, so EOF
 	// comes when the command (and anything it passed its stdout to) is done.
@@ -196,6 +205,7 @@ func Run(cfg Config) (*Result, error) {
 		}
 	}
 	<-p.done
+	guard.stop()
 	timedOut, killed := sup.finish()
 	wg.Wait()
 
