@@ -174,8 +174,9 @@ When a stage failed, one line on stderr names it and lists every stage's status:
 
 --timeout, --signal and --kill-after work as in pipectl run (124, 137), on the
 pipeline's process group: every stage runs in one group. Signals INT, TERM, HUP and
-QUIT sent to pipectl are passed to the group; on Linux each stage is killed if
-pipectl dies, even by SIGKILL; every stage is reaped. pipectl holds no pipe end:
+QUIT sent to pipectl are passed to the group. If pipectl dies, even by SIGKILL,
+every stage and every command a stage started is killed (parent-death signal on
+Linux, and the guard process described in pipectl-run(1)); every stage is reaped. pipectl holds no pipe end:
 the stages alone decide EOF and broken pipes.
 
 # REPORT

@@ -91,7 +91,8 @@ func runCommand() *cli.Command {
 			"executable, 127 not found, 128+N killed by signal N). Options add capture,\n" +
 			"annotation, holding, a timeout and a report; captured output still reaches the\n" +
 			"terminal unless --quiet. Signals INT, TERM, HUP and QUIT sent to pipectl go to the\n" +
-			"command's process group; if pipectl dies, even by SIGKILL, the command is killed.\n\n" +
+			"command's process group; if pipectl dies, even by SIGKILL, the command and what it\n" +
+			"started are killed.\n\n" +
 			argsNote,
 		Flags:  flags,
 		Action: runAction,
@@ -313,10 +314,12 @@ is seconds (fractions allowed) with an optional s, m, h, d suffix, or a Go durat
 
 The command runs in its own process group. SIGINT, SIGTERM, SIGHUP and SIGQUIT sent
 to pipectl are passed to that group once (so Ctrl-C reaches the command exactly
-once); pipectl then exits with the command's status (130 for SIGINT). On Linux the
-command gets a parent-death signal: if pipectl is killed, even by SIGKILL, the
-command is killed too (its own children get the usual SIGHUP/EOF treatment).
-pipectl always reaps the command: no zombies. The command inherits no file
+once); pipectl then exits with the command's status (130 for SIGINT). If pipectl
+is killed, even by SIGKILL, the command and everything it started in its process
+group are killed: on Linux the command has a parent-death signal, and a small
+guard process (sh) in the group, reading a pipe only pipectl writes to, sends
+SIGKILL to the group when that pipe closes without pipectl saying "done" (this
+costs about 1 ms per command). pipectl always reaps the command: no zombies. The command inherits no file
 descriptor that pipectl opened (its pipes, capture and report files).
 Because the command is in its own process group, a command that reads from the
 terminal is stopped (SIGTTIN) as under GNU timeout without --foreground.
