@@ -16,7 +16,7 @@ import (
 func pipeCommand() *cli.Command {
 	examples["pipectl pipe"] = []example{
 		{"pipectl pipe 'yes' 'head -n1'", "exits 0: the SIGPIPE that stops yes is a broken pipe, not a failure"},
-		{"pipectl pipe 'make 2>&1' 'tee build.log' 'grep -c warning'", "fails if make fails, whatever tee and grep do (pipefail), naming the stage"},
+		{"pipectl pipe 'make 2>&1' 'tee build.log'", "keep a build log and still fail when make fails (pipefail), naming the stage"},
 		{"pipectl pipe --report - --status=first 'gen-data' 'sort' 'uniq -c'", "exit with the first failure, JSON per stage on stderr"},
 	}
 	flags := []cli.Flag{
