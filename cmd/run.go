@@ -321,8 +321,11 @@ guard process (sh) in the group, reading a pipe only pipectl writes to, sends
 SIGKILL to the group when that pipe closes without pipectl saying "done" (this
 costs about 1 ms per command). pipectl always reaps the command: no zombies. The command inherits no file
 descriptor that pipectl opened (its pipes, capture and report files).
-Because the command is in its own process group, a command that reads from the
-terminal is stopped (SIGTTIN) as under GNU timeout without --foreground.
+When pipectl is the terminal's foreground job, it hands the terminal's foreground
+to the command's process group while the command runs (as a shell does for a job)
+and takes it back afterwards, so editors, prompts and 'read' work as without
+pipectl, and Ctrl-C goes to the command directly. (GNU timeout needs --foreground
+for that, and then cannot time out the command's children; pipectl can.)
 
 # REPORT
 

@@ -152,6 +152,8 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 	release := make(chan struct{})
 	procs := make([]*proc, 0, n)
 	pgid := 0
+	tty, closeTTY := foregroundTTY(cfg.In, cfg.Out, cfg.Err)
+	defer closeTTY()
 	start := time.Now()
 	for i, stage := range cfg.Stages {
 		stdin, stdout := cfg.In, cfg.Out
@@ -169,6 +171,10 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 			Stderr:      cfg.Err,
 			SysProcAttr: sysProcAttr(pgid),
 		}
+		if i == 0 {
+			// The first stage creates the group: it takes the terminal.
+			inForeground(cmd.SysProcAttr, tty)
+		}
 		p, err := spawn(cmd, release)
 		if err != nil {
 			// Stop what started; the pipes close on return.
@@ -178,6 +184,9 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 			close(release)
 			for _, q := range procs {
 				<-q.done
+			}
+			if len(procs) > 0 {
+				reclaimTTY(tty)
 			}
 			sup.finish()
 			return nil, &SetupError{What: fmt.Sprintf("cannot start stage %d (%s)", i+1, stage), Err: plainErr(err)}
@@ -195,6 +204,7 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 	for _, p := range procs {
 		<-p.done
 	}
+	reclaimTTY(tty)
 	guard.stop()
 	timedOut, killed := sup.finish()
 

@@ -166,11 +166,15 @@ func Run(cfg Config) (*Result, error) {
 		Stderr:      w.child[Stderr],
 		SysProcAttr: sysProcAttr(0),
 	}
+	tty, closeTTY := foregroundTTY(w.stdin, w.child[Stdout], w.child[Stderr])
+	defer closeTTY()
+	inForeground(cmd.SysProcAttr, tty)
 	sup := newSupervisor()
 	release := make(chan struct{})
 	p, err := spawn(cmd, release)
 	if err != nil {
 		close(release)
+		reclaimTTY(tty)
 		sup.finish()
 		return nil, &StartError{Name: cfg.Argv[0], Err: plainErr(err), Exec: true}
 	}
@@ -205,6 +209,7 @@ func Run(cfg Config) (*Result, error) {
 		}
 	}
 	<-p.done
+	reclaimTTY(tty)
 	guard.stop()
 	timedOut, killed := sup.finish()
 	wg.Wait()
