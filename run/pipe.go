@@ -332,7 +332,9 @@ func (r *PipeReport) JSON() []byte { return marshalLine(r) }
 // SIGKILL, the read ends at EOF and every process of the pipeline dies.
 // The parent-death signal alone would only reach the stage shells, not the
 // commands they started.
-const guardScript = `read x; [ "$x" = done ] || kill -s KILL 0`
+// It ignores the signals meant for the command (Ctrl-C, a timeout's TERM),
+// so that it outlives them: it is pipectl that ends it.
+const guardScript = `trap '' INT QUIT HUP TERM TSTP; read x; [ "$x" = done ] || kill -s KILL 0`
 
 // guard is the helper process of startGuard; a zero guard does nothing.
 type guard struct {
