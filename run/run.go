@@ -210,9 +210,13 @@ func Run(cfg Config) (*Result, error) {
 	}
 	<-p.done
 	reclaimTTY(tty)
+	// Something the command started may still hold its stdout or stderr:
+	// pipectl waits for the end of the output, as $(...) does, and the
+	// timeout, the forwarded signals and the guard keep covering the
+	// process group until then.
+	wg.Wait()
 	guard.stop()
 	timedOut, killed := sup.finish()
-	wg.Wait()
 
 	res := &Result{
 		Argv:        cfg.Argv,
