@@ -22,13 +22,17 @@ type optionalValue struct {
 	set bool
 }
 
+// Set records the flag's value ("true" when given without one).
 func (v *optionalValue) Set(s string) error { v.s, v.set = s, true; return nil }
+
+// String returns the value as given.
 func (v *optionalValue) String() string {
 	if v == nil {
 		return ""
 	}
 	return v.s
 }
+// IsBoolFlag lets the flag stand alone, without a value.
 func (v *optionalValue) IsBoolFlag() bool { return true }
 
 // limitFlags are the timeout flags run and pipe share, named as in GNU timeout.

@@ -11,6 +11,7 @@ const (
 	Stderr Stream = 2
 )
 
+// String names the stream: "stdout" or "stderr".
 func (s Stream) String() string {
 	if s == Stderr {
 		return "stderr"

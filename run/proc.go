@@ -35,7 +35,9 @@ type StartError struct {
 	Exec bool
 }
 
+// Error describes the failure in one line.
 func (e *StartError) Error() string { return e.Name + ": " + e.Err.Error() }
+// Unwrap returns the underlying error (an errno, usually).
 func (e *StartError) Unwrap() error { return e.Err }
 
 // NotFound reports whether the command does not exist (exit 127), as
@@ -59,7 +61,9 @@ type SetupError struct {
 	Err  error
 }
 
+// Error describes the failure in one line.
 func (e *SetupError) Error() string { return e.What + ": " + e.Err.Error() }
+// Unwrap returns the underlying error (an errno, usually).
 func (e *SetupError) Unwrap() error { return e.Err }
 
 // WriteError is a failed write of the command's output to a capture file
@@ -69,7 +73,9 @@ type WriteError struct {
 	Err  error
 }
 
+// Error describes the failure in one line.
 func (e *WriteError) Error() string { return "write error: " + e.Dest + ": " + e.Err.Error() }
+// Unwrap returns the underlying error (an errno, usually).
 func (e *WriteError) Unwrap() error { return e.Err }
 
 // lookPath resolves argv[0] like a shell does: a name with a slash is used
