@@ -32,6 +32,7 @@ func (v *optionalValue) String() string {
 	}
 	return v.s
 }
+
 // IsBoolFlag lets the flag stand alone, without a value.
 func (v *optionalValue) IsBoolFlag() bool { return true }
 

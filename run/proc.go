@@ -37,6 +37,7 @@ type StartError struct {
 
 // Error describes the failure in one line.
 func (e *StartError) Error() string { return e.Name + ": " + e.Err.Error() }
+
 // Unwrap returns the underlying error (an errno, usually).
 func (e *StartError) Unwrap() error { return e.Err }
 
@@ -63,6 +64,7 @@ type SetupError struct {
 
 // Error describes the failure in one line.
 func (e *SetupError) Error() string { return e.What + ": " + e.Err.Error() }
+
 // Unwrap returns the underlying error (an errno, usually).
 func (e *SetupError) Unwrap() error { return e.Err }
 
@@ -75,6 +77,7 @@ type WriteError struct {
 
 // Error describes the failure in one line.
 func (e *WriteError) Error() string { return "write error: " + e.Dest + ": " + e.Err.Error() }
+
 // Unwrap returns the underlying error (an errno, usually).
 func (e *WriteError) Unwrap() error { return e.Err }
 
