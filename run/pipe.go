@@ -1,6 +1,7 @@
 package run
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -112,6 +113,11 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 	if cfg.Shell == "" {
 		cfg.Shell = "/bin/sh"
 	}
+	shell, err := lookPath(cfg.Shell)
+	if err != nil {
+		return nil, &SetupError{What: "cannot find shell " + cfg.Shell, Err: errors.Unwrap(err)}
+	}
+	cfg.Shell = shell
 	if cfg.In == nil {
 		cfg.In = os.Stdin
 	}
