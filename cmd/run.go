@@ -330,9 +330,11 @@ When pipectl is the terminal's foreground job, it hands the terminal's foregroun
 to the command's process group while the command runs (as a shell does for a job)
 and takes it back afterwards, so editors, prompts and 'read' work as without
 pipectl, and Ctrl-C goes to the command directly. (GNU timeout needs --foreground
-for that, and then cannot time out the command's children; pipectl can.) Known
-limit: Ctrl-Z then stops the command but not pipectl, so the shell does not see
-the job stopped; resume the command with kill -CONT from another terminal.
+for that, and then cannot time out the command's children; pipectl can.) Job
+control keeps working: when Ctrl-Z stops the command, pipectl takes the terminal
+back and stops its own job, so the shell reports it stopped; fg gives the terminal
+to the command again and continues it (Linux; on macOS Ctrl-Z stops the command
+only).
 
 # REPORT
 

@@ -207,9 +207,15 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 	guard := startGuard(cfg.Shell, pgid, cfg.NoGuard)
 	sup.watch(pgid, cfg.Limits)
 	close(release)
+	pids := make([]int, len(procs))
+	for i, p := range procs {
+		pids[i] = p.cmd.Process.Pid
+	}
+	unfollow := followStops(tty, pgid, pids)
 	for _, p := range procs {
 		<-p.done
 	}
+	unfollow()
 	reclaimTTY(tty)
 	guard.stop()
 	timedOut, killed := sup.finish()

@@ -183,6 +183,7 @@ func Run(cfg Config) (*Result, error) {
 	guard := startGuard("/bin/sh", cmd.Process.Pid, cfg.NoGuard)
 	close(release)
 	sup.watch(cmd.Process.Pid, cfg.Limits)
+	unfollow := followStops(tty, cmd.Process.Pid, []int{cmd.Process.Pid})
 	// The child has its copies: pipectl keeps only the read ends, so EOF
 	// comes when the command (and anything it passed its stdout to) is done.
 	w.closeChildEnds()
@@ -209,6 +210,7 @@ func Run(cfg Config) (*Result, error) {
 		}
 	}
 	<-p.done
+	unfollow()
 	reclaimTTY(tty)
 	// Something the command started may still hold its stdout or stderr:
 	// pipectl waits for the end of the output, as $(...) does, and the
