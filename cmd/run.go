@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 
 	"github.com/pipectl/pipectl/internal/exitcode"
@@ -141,9 +142,22 @@ func runAction(c *cli.Context) error {
 		}
 		cfg.Time = tf
 	}
+	if argv[0] == "" {
+		return usageError(c, "empty command name")
+	}
+	seen := map[string]string{}
 	for _, f := range []string{"stdout", "stderr", "output", "stdin", "report"} {
 		if c.IsSet(f) && c.String(f) == "" {
 			return usageError(c, "--%s: empty file name", f)
+		}
+		// Two flags naming one file would clobber it (or, for --stdin,
+		// truncate the input before the command reads it).
+		if p := c.String(f); p != "" && p != "-" && p != os.DevNull {
+			key := filepath.Clean(p)
+			if other, ok := seen[key]; ok {
+				return usageError(c, "--%s and --%s name the same file %s", other, f, p)
+			}
+			seen[key] = f
 		}
 	}
 	stderr := c.App.ErrWriter
