@@ -154,7 +154,10 @@ A stage that died of SIGPIPE (or exited 141) wrote after the stage reading from 
 had exited: it is a *broken pipe*. A broken pipe is forgiven (counts as 0) when the
 stage after it succeeded or was itself forgiven, so 'yes | cat | head -n1' succeeds;
 the last stage writes to pipectl's stdout, so its broken pipe always counts.
---strict-sigpipe forgives nothing. Then --status picks the pipeline's status:
+--strict-sigpipe forgives nothing. A program that ignores SIGPIPE and exits with
+a status of its own after EPIPE (Python exits 1 or 120) cannot be told from any
+other failure and counts as one; the report's seconds show which stage ended first.
+Then --status picks the pipeline's status:
 
 **pipefail** (default)
 : the status of the last (rightmost) stage that failed, 0 if none did: bash's set -o pipefail
