@@ -160,6 +160,7 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 	pgid := 0
 	tty, closeTTY := foregroundTTY(cfg.In, cfg.Out, cfg.Err)
 	defer closeTTY()
+	follow := newStopFollower(tty)
 	start := time.Now()
 	for i, stage := range cfg.Stages {
 		stdin, stdout := cfg.In, cfg.Out
@@ -191,6 +192,7 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 			for _, q := range procs {
 				<-q.done
 			}
+			follow.stop()
 			if len(procs) > 0 {
 				reclaimTTY(tty)
 			}
@@ -211,11 +213,11 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 	for i, p := range procs {
 		pids[i] = p.cmd.Process.Pid
 	}
-	unfollow := followStops(tty, pgid, pids)
+	follow.start(pgid, pids)
 	for _, p := range procs {
 		<-p.done
 	}
-	unfollow()
+	follow.stop()
 	reclaimTTY(tty)
 	guard.stop()
 	timedOut, killed := sup.finish()

@@ -169,11 +169,13 @@ func Run(cfg Config) (*Result, error) {
 	tty, closeTTY := foregroundTTY(w.stdin, w.child[Stdout], w.child[Stderr])
 	defer closeTTY()
 	inForeground(cmd.SysProcAttr, tty)
+	follow := newStopFollower(tty)
 	sup := newSupervisor()
 	release := make(chan struct{})
 	p, err := spawn(cmd, release)
 	if err != nil {
 		close(release)
+		follow.stop()
 		reclaimTTY(tty)
 		sup.finish()
 		return nil, &StartError{Name: cfg.Argv[0], Err: plainErr(err), Exec: true}
@@ -183,7 +185,7 @@ func Run(cfg Config) (*Result, error) {
 	guard := startGuard("/bin/sh", cmd.Process.Pid, cfg.NoGuard)
 	close(release)
 	sup.watch(cmd.Process.Pid, cfg.Limits)
-	unfollow := followStops(tty, cmd.Process.Pid, []int{cmd.Process.Pid})
+	follow.start(cmd.Process.Pid, []int{cmd.Process.Pid})
 	// The child has its copies: pipectl keeps only the read ends, so EOF
 	// comes when the command (and anything it passed its stdout to) is done.
 	w.closeChildEnds()
@@ -210,7 +212,7 @@ func Run(cfg Config) (*Result, error) {
 		}
 	}
 	<-p.done
-	unfollow()
+	follow.stop()
 	reclaimTTY(tty)
 	// Something the command started may still hold its stdout or stderr:
 	// pipectl waits for the end of the output, as $(...) does, and the

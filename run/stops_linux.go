@@ -11,39 +11,59 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// followStops keeps job control working while the command's process group
+// stopFollower keeps job control working while the command's process group
 // holds the terminal (see tty.go). Ctrl-Z stops that group, not pipectl, so
 // the shell would never see its job stop. On every SIGCHLD pipectl looks
-// (waitid WSTOPPED, which never reaps) for a stopped process among pids;
-// when one stopped, pipectl takes the terminal back and stops its own job
-// with SIGTSTP, as the terminal would have. When the shell continues it
-// (fg or bg), pipectl hands the terminal back if it is in the foreground
-// (fg) and continues the command's group.
-func followStops(tty, pgid int, pids []int) (stop func()) {
+// (waitid WSTOPPED, which never reaps) for a stopped process among the
+// command's; when one stopped, pipectl takes the terminal back and stops
+// its own job with SIGTSTP, as the terminal would have. When the shell
+// continues it (fg or bg), pipectl hands the terminal back if it is in the
+// foreground (fg) and continues the command's group.
+type stopFollower struct {
+	tty      int
+	chld     chan os.Signal
+	cont     chan os.Signal
+	done     chan struct{}
+	finished chan struct{}
+	started  bool
+}
+
+// newStopFollower starts catching SIGCHLD before the command starts, so
+// that a stop right after it starts is not missed. With no terminal (tty
+// < 0) it does nothing.
+func newStopFollower(tty int) *stopFollower {
+	f := &stopFollower{tty: tty, done: make(chan struct{}), finished: make(chan struct{})}
 	if tty < 0 {
-		return func() {}
+		return f
 	}
-	chld := make(chan os.Signal, 8)
-	cont := make(chan os.Signal, 1)
-	signal.Notify(chld, syscall.SIGCHLD)
-	signal.Notify(cont, syscall.SIGCONT)
-	done := make(chan struct{})
-	finished := make(chan struct{})
+	f.chld = make(chan os.Signal, 8)
+	f.cont = make(chan os.Signal, 1)
+	signal.Notify(f.chld, syscall.SIGCHLD)
+	signal.Notify(f.cont, syscall.SIGCONT)
+	return f
+}
+
+// start follows the processes pids of process group pgid. Call it once.
+func (f *stopFollower) start(pgid int, pids []int) {
+	if f.tty < 0 {
+		return
+	}
+	f.started = true
 	go func() {
-		defer close(finished)
+		defer close(f.finished)
 		for {
 			select {
-			case <-done:
+			case <-f.done:
 				return
-			case <-chld:
+			case <-f.chld:
 			}
 			if !anyStopped(pids) {
 				continue
 			}
-			reclaimTTY(tty)
-			// Drain a stale SIGCONT, then stop this job like the terminal would.
+			reclaimTTY(f.tty)
+			// Drop a stale SIGCONT, then stop this job as the terminal would.
 			select {
-			case <-cont:
+			case <-f.cont:
 			default:
 			}
 			_ = unix.Kill(0, unix.SIGTSTP)
@@ -51,23 +71,30 @@ func followStops(tty, pgid int, pids []int) (stop func()) {
 			// discarded (an orphaned process group, where SIGTSTP does
 			// nothing), carry on after a moment: the command is resumed.
 			select {
-			case <-cont:
+			case <-f.cont:
 			case <-time.After(200 * time.Millisecond):
-			case <-done:
+			case <-f.done:
 				return
 			}
-			if p, err := unix.IoctlGetInt(tty, unix.TIOCGPGRP); err == nil && p == unix.Getpgrp() {
-				_ = unix.IoctlSetPointerInt(tty, unix.TIOCSPGRP, pgid)
+			if p, err := unix.IoctlGetInt(f.tty, unix.TIOCGPGRP); err == nil && p == unix.Getpgrp() {
+				_ = unix.IoctlSetPointerInt(f.tty, unix.TIOCSPGRP, pgid)
 			}
 			_ = unix.Kill(-pgid, unix.SIGCONT)
 		}
 	}()
-	return func() {
-		close(done)
-		<-finished
-		signal.Stop(chld)
-		signal.Stop(cont)
+}
+
+// stop ends the following; call it once the processes have been reaped.
+func (f *stopFollower) stop() {
+	if f.tty < 0 {
+		return
 	}
+	close(f.done)
+	if f.started {
+		<-f.finished
+	}
+	signal.Stop(f.chld)
+	signal.Stop(f.cont)
 }
 
 // cldStopped is si_code CLD_STOPPED: the child was stopped by a signal.

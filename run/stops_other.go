@@ -2,6 +2,10 @@
 
 package run
 
-// followStops is Linux-only: elsewhere, Ctrl-Z on a command that holds the
-// terminal stops the command but not pipectl.
-func followStops(tty, pgid int, pids []int) (stop func()) { return func() {} }
+// stopFollower is Linux-only (it needs waitid): elsewhere, Ctrl-Z on a
+// command that holds the terminal stops the command but not pipectl.
+type stopFollower struct{}
+
+func newStopFollower(tty int) *stopFollower        { return &stopFollower{} }
+func (f *stopFollower) start(pgid int, pids []int) {}
+func (f *stopFollower) stop()                      {}
