@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +39,7 @@ func TestScripts(t *testing.T) {
 			"waitfifo":  cmdWaitFIFO,
 			"waitmatch": cmdWaitMatch,
 			"fileexist": cmdFileExist,
+			"waitdead":  cmdWaitDead,
 		},
 	})
 }
@@ -167,5 +170,41 @@ func cmdFileExist(ts *testscript.TestScript, neg bool, args []string) {
 		if !neg && err != nil {
 			ts.Fatalf("%v", err)
 		}
+	}
+}
+
+// cmdWaitDead waits (up to 20s) until the process whose pid is in FILE has
+// died, and fails otherwise; it proves that no orphan is left running:
+//
+//	waitdead FILE          dead: gone, or a zombie waiting for a reaper
+//	waitdead -reaped FILE  gone altogether: its parent has reaped it
+func cmdWaitDead(ts *testscript.TestScript, neg bool, args []string) {
+	reaped := len(args) == 2 && args[0] == "-reaped"
+	if reaped {
+		args = args[1:]
+	}
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitdead [-reaped] FILE")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		ts.Fatalf("waitdead: bad pid %q in %s", data, args[0])
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return // gone
+		}
+		// The state follows the parenthesised command name.
+		if i := strings.LastIndexByte(string(stat), ')'); !reaped && i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitdead: process %d still there: %s", pid, stat)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -75,6 +75,8 @@ func New() *cli.App {
 			"and commands, turning broken pipes and failed stages into exit codes a script can act on.",
 		Commands: []*cli.Command{
 			fifoCommand(),
+			runCommand(),
+			pipeCommand(),
 			explainCommand(),
 			completionCommand(),
 		},
