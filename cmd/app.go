@@ -74,6 +74,7 @@ func New() *cli.App {
 			"runs pipelines with every stage's exit status, and fans a stream out to files, FIFOs\n" +
 			"and commands, turning broken pipes and failed stages into exit codes a script can act on.",
 		Commands: []*cli.Command{
+			teeCommand(),
 			explainCommand(),
 			completionCommand(),
 		},
