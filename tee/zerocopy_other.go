@@ -11,6 +11,6 @@ const zeroCopy = false
 const pipeSize = 1 << 20
 
 func teeFd(in, out, n int, nonblock bool) (int, error) { return 0, unix.ENOSYS }
-func spliceFd(in, out, n int) (int, error)              { return 0, unix.ENOSYS }
-func growPipe(fd int)                                   {}
-func pipeQueued(fd int) (int, error)                    { return 0, unix.ENOSYS }
+func spliceFd(in, out, n int) (int, error)             { return 0, unix.ENOSYS }
+func growPipe(fd int)                                  {}
+func pipeQueued(fd int) (int, error)                   { return 0, unix.ENOSYS }
