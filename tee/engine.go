@@ -121,6 +121,9 @@ func (e *engine) setupZeroCopy() bool {
 	}
 	e.devnull = dn
 	_ = dn.Fd() // blocking mode, for splice
+	if e.opts.noScratch {
+		return true
+	}
 	if r, w, err := os.Pipe(); err == nil {
 		e.scratchR, e.scratchW = r, w
 		_, _ = r.Fd(), w.Fd()
@@ -300,6 +303,7 @@ func (e *engine) chunkZeroCopy(n int) {
 	}
 	switch {
 	case needUser:
+		e.res.stats.userChunks++
 		buf := e.buf[:n]
 		if err := readFull(e.in, buf); err != nil {
 			e.inputFailed(err)
@@ -314,8 +318,10 @@ func (e *engine) chunkZeroCopy(n int) {
 			}
 		}
 	case last != nil:
+		e.res.stats.splicedChunks++
 		e.spliceTo(last, n)
 	default:
+		e.res.stats.discardedChunks++
 		if err := e.discard(e.in, n); err != nil {
 			e.inputFailed(err)
 		}
@@ -373,6 +379,7 @@ func (e *engine) teeTo(s *sink, n int) {
 	}
 	s.res.Bytes += int64(k)
 	if k < n {
+		e.res.stats.partialTees++
 		e.remainder(s, k, n)
 	}
 }
@@ -392,6 +399,7 @@ func (e *engine) remainder(s *sink, k, n int) {
 		}
 		if err == nil && t == n {
 			if err := e.discard(sr, k); err == nil {
+				e.res.stats.scratchFinishes++
 				if m, err := e.spliceFrom(sr, s, n-k); err != nil {
 					_ = e.discard(sr, n-k-m)
 				}
@@ -403,6 +411,7 @@ func (e *engine) remainder(s *sink, k, n int) {
 			_ = e.discard(sr, rest)
 		}
 	}
+	e.res.stats.userFinishes++
 	s.pending, s.skip = true, k
 }
 

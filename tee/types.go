@@ -114,6 +114,10 @@ type Options struct {
 	// nopipe policy or the default policy pass over silently are not
 	// reported; they are still in the Result.
 	OnError func(*SinkError)
+
+	// noScratch (tests only) disables the scratch pipe, so that partial
+	// tees are finished from user space.
+	noScratch bool
 }
 
 // Meter counts the bytes read from standard input so far; it is safe to read
@@ -220,6 +224,19 @@ type Result struct {
 	Stopped string
 	// InputErr is a read error on standard input, if any.
 	InputErr error
+
+	stats stats // for tests: which code paths ran
+}
+
+// stats counts how often the rarer branches of the zero-copy path ran, so
+// that tests can check that they were exercised.
+type stats struct {
+	partialTees     int // tee(2) returned fewer bytes than asked
+	scratchFinishes int // ...finished through the scratch pipe
+	userFinishes    int // ...finished from the user-space buffer
+	userChunks      int // chunks read into user space on the zero-copy path
+	splicedChunks   int // chunks consumed by splice(2) into a sink
+	discardedChunks int // chunks consumed by splice(2) into /dev/null
 }
 
 // BrokenPipe reports whether the copy ended because of a broken pipe under
