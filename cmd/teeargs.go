@@ -2,8 +2,11 @@ package cmd
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pipectl/pipectl/internal/units"
 	"github.com/pipectl/pipectl/tee"
@@ -143,7 +146,7 @@ func parseTeeArgs(args []string) (teeArgs, error) {
 				a.size = n
 				continue
 			default:
-				return a, fmt.Errorf("unknown flag %s", flag)
+				return a, fmt.Errorf("unknown flag %s", printable(flag))
 			}
 			if err := noValue(); err != nil {
 				return a, err
@@ -172,7 +175,7 @@ func parseTeeArgs(args []string) (teeArgs, error) {
 					addSink(tee.Sink{Command: v})
 					break bundle
 				default:
-					return a, fmt.Errorf("unknown flag -%c", arg[j])
+					return a, fmt.Errorf("unknown flag %s", printable("-"+string(arg[j])))
 				}
 			}
 		case arg == "":
@@ -185,4 +188,15 @@ func parseTeeArgs(args []string) (teeArgs, error) {
 		return a, fmt.Errorf("flag --lossy must come before the sink it applies to")
 	}
 	return a, nil
+}
+
+// printable quotes s if it holds anything but graphic characters, so that
+// an error message stays on one line.
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsGraphic(r) || r == utf8.RuneError {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
