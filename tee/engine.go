@@ -32,8 +32,9 @@ type engine struct {
 	devnull            *os.File
 	// stop is why the copy ends early ("" while it goes on); abort means
 	// stop at once, without finishing the current chunk (exit policies).
-	stop  string
-	abort bool
+	stop     string
+	stopSink *SinkResult // the sink whose broken pipe stopped the copy
+	abort    bool
 }
 
 // Run copies Stdin to standard output and every sink until the end of
@@ -147,7 +148,7 @@ func (e *engine) fail(s *sink, op string, err error) bool {
 		// GNU tee dies of SIGPIPE here; finish the current chunk for the
 		// healthy outputs first, so they all end at the same byte.
 		if e.stop == "" {
-			e.stop = "broken pipe"
+			e.stop, e.stopSink = "broken pipe", s.res
 		}
 		return true
 	case bp && e.opts.Policy.nopipe():
@@ -564,6 +565,11 @@ func (e *engine) finish() {
 			continue
 		}
 		s.res.Err = se
+		if s.res == e.stopSink && !se.BrokenPipe() {
+			// The command's own failure is why its pipe broke: that, not
+			// the broken pipe, is what the exit status must tell.
+			e.res.Stopped = "error"
+		}
 		if se.BrokenPipe() && e.opts.Policy == PolicySigpipe {
 			// The command died of SIGPIPE: it wrote to a reader that went
 			// away, the same broken pipe GNU tee would have died of.
