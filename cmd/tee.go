@@ -318,6 +318,7 @@ func writeTeeReport(w io.Writer, res *tee.Result, p tee.Policy, code int) error 
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
 }
 
