@@ -192,6 +192,16 @@ func (e *engine) copy() {
 			e.stop = "no outputs"
 			return
 		}
+		if e.zc {
+			if s := e.soleSpliceSink(); s != nil {
+				if n, done := e.spliceThrough(s); done {
+					return
+				} else if n > 0 {
+					e.counted(n)
+				}
+				continue
+			}
+		}
 		var n int
 		var err error
 		if e.zc {
@@ -218,10 +228,69 @@ func (e *engine) copy() {
 				}
 			}
 		}
-		e.res.BytesIn += int64(n)
-		if e.opts.Meter != nil {
-			e.opts.Meter.bytes.Add(int64(n))
+		e.counted(n)
+	}
+}
+
+// counted adds n bytes read from the input to the totals.
+func (e *engine) counted(n int) {
+	e.res.BytesIn += int64(n)
+	if e.opts.Meter != nil {
+		e.opts.Meter.bytes.Add(int64(n))
+	}
+}
+
+// soleSpliceSink returns the only active sink when it is a lossless pipe
+// that splice(2) works on: pass-through, the commonest case once the other
+// outputs are gone or when there were none.
+func (e *engine) soleSpliceSink() *sink {
+	var only *sink
+	for _, s := range e.sinks {
+		if s.active {
+			if only != nil {
+				return nil
+			}
+			only = s
 		}
+	}
+	if only == nil || !only.pipe || only.user || only.lossy {
+		return nil
+	}
+	return only
+}
+
+// spliceThrough moves whatever the input holds (up to bufSize) straight
+// into s with one blocking splice(2): no need to know the chunk size first
+// when nobody else needs the same bytes. It returns the bytes moved, and
+// done at the end of the input.
+func (e *engine) spliceThrough(s *sink) (n int, done bool) {
+	k, err := spliceFd(e.in, s.fd, bufSize)
+	switch {
+	case err == nil && k == 0:
+		return 0, true
+	case err == nil:
+		e.res.stats.splicedChunks++
+		s.res.Bytes += int64(k)
+		return k, false
+	case err == unix.EINTR:
+		return 0, false
+	case err == unix.EAGAIN:
+		// A non-blocking end (shared with another process): wait until
+		// both sides are ready (or report an error or hang-up).
+		if err := waitFd(e.in, unix.POLLIN); err != nil {
+			e.inputFailed(err)
+			return 0, true
+		}
+		if err := waitFd(s.fd, unix.POLLOUT); err != nil {
+			e.fail(s, "write", err)
+		}
+		return 0, false
+	case unsupported(err):
+		s.user = true
+		return 0, false
+	default:
+		e.fail(s, "write", err)
+		return 0, false
 	}
 }
 

@@ -334,6 +334,41 @@ func TestIntegrityStdinKinds(t *testing.T) {
 	})
 }
 
+// TestPassThrough: standard output as the only output, on blocking and on
+// non-blocking (EAGAIN) pipes, with a slow reader, on both paths.
+func TestPassThrough(t *testing.T) {
+	paths(t, func(t *testing.T, noSplice bool) {
+		data := random()
+		want := sha256.Sum256(data)
+		res, out := run(t, data, Options{NoSplice: noSplice}, true)
+		if out.sum != want || res.Failed(0) || res.BytesIn != int64(len(data)) {
+			t.Errorf("blocking: ok=%v res %+v", out.sum == want, res)
+		}
+		if !noSplice && res.stats.splicedChunks == 0 {
+			t.Errorf("stats %+v", res.stats)
+		}
+		inR, inW, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		outR, outW, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed(inW, data)
+		nb := consume(outR, true, 0)
+		res, err = Run(context.Background(), Options{Stdin: inR, Stdout: outW, NoSplice: noSplice})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outW.Close()
+		inR.Close()
+		if nb.wait(t).sum != want || res.Failed(0) {
+			t.Errorf("non-blocking: ok=%v res %+v", nb.sum == want, res)
+		}
+	})
+}
+
 // earlyExit is a sink whose reader goes away after 1 MiB: every write after
 // that gets EPIPE.
 func earlyExit(t *testing.T) (Sink, *reader) {
