@@ -45,11 +45,11 @@ func random() []byte {
 // shell gives them to pipectl.
 func blockingPipe(t testing.TB) (r, w *os.File) {
 	t.Helper()
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+	r, w, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	r, w = os.NewFile(uintptr(p[0]), "pipe-r"), os.NewFile(uintptr(p[1]), "pipe-w")
+	_, _ = r.Fd(), w.Fd() // Fd switches both ends to blocking mode
 	t.Cleanup(func() { r.Close(); w.Close() })
 	return r, w
 }
