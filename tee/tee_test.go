@@ -517,6 +517,18 @@ func TestCommandSinks(t *testing.T) {
 			}
 		}
 	})
+	t.Run("fails without reading", func(t *testing.T) {
+		// Writing 52 MiB to a command that exited 5 hits EPIPE; the
+		// command's failure, not the broken pipe, decides (exit 1, not 141).
+		res, _ := run(t, random(), Options{Sinks: []Sink{{Command: "exit 5"}}}, false)
+		s := res.Sinks[1]
+		if s.ExitCode != 5 || s.Err == nil || s.Err.Op != "exit" || s.Err.BrokenPipe() {
+			t.Errorf("sink %+v err %v", s, s.Err)
+		}
+		if res.BrokenPipe() || !res.Failed(0) || res.Stopped != "error" {
+			t.Errorf("brokenPipe %v failed %v stopped %q", res.BrokenPipe(), res.Failed(0), res.Stopped)
+		}
+	})
 	t.Run("exits without reading", func(t *testing.T) {
 		paths(t, func(t *testing.T, noSplice bool) {
 			data := random()
