@@ -264,6 +264,10 @@ func (e *engine) soleSpliceSink() *sink {
 // when nobody else needs the same bytes. It returns the bytes moved, and
 // done at the end of the input.
 func (e *engine) spliceThrough(s *sink) (n int, done bool) {
+	if e.refused(s) {
+		s.user = true
+		return 0, false
+	}
 	k, err := spliceFd(e.in, s.fd, bufSize)
 	switch {
 	case err == nil && k == 0:
@@ -398,6 +402,12 @@ func (e *engine) chunkZeroCopy(n int) {
 	}
 }
 
+// refused reports whether a test has told the engine to act as if the
+// kernel had answered EINVAL to tee/splice on sink s.
+func (e *engine) refused(s *sink) bool {
+	return e.opts.refuse != nil && e.opts.refuse(s.res)
+}
+
 // unsupported reports whether a tee/splice error means "not on this kind of
 // file": the sink falls back to read/write.
 func unsupported(err error) bool {
@@ -406,6 +416,10 @@ func unsupported(err error) bool {
 
 // teeTo duplicates the n bytes at the head of the input onto pipe sink s.
 func (e *engine) teeTo(s *sink, n int) {
+	if e.refused(s) {
+		s.user, s.pending = true, true
+		return
+	}
 	if s.lossy {
 		k, err := teeFd(e.in, s.fd, n, true)
 		for err == unix.EINTR {
@@ -517,7 +531,10 @@ func (e *engine) spliceFrom(src int, s *sink, n int) (int, error) {
 // s fails, the rest of the chunk is dropped: the other sinks already have
 // their copy (tee runs first).
 func (e *engine) spliceTo(s *sink, n int) {
-	k, err := spliceFd(e.in, s.fd, n)
+	k, err := 0, error(unix.EINVAL)
+	if !e.refused(s) {
+		k, err = spliceFd(e.in, s.fd, n)
+	}
 	for err == unix.EINTR {
 		k, err = spliceFd(e.in, s.fd, n)
 	}

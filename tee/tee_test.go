@@ -277,6 +277,55 @@ func TestIntegrityPipesOnly(t *testing.T) {
 	}
 }
 
+// TestKernelRefuses: when the kernel answers EINVAL to tee/splice on one
+// sink, that sink alone falls back to read/write, from the chunk where it
+// happened on, and every output still gets every byte. Each case refuses a
+// different sink: a teed FIFO, the spliced last one (stdout), and the
+// only one (pass-through).
+func TestKernelRefuses(t *testing.T) {
+	if !zeroCopy {
+		t.Skip("no tee(2)/splice(2)")
+	}
+	data := random()
+	want := sha256.Sum256(data)
+	for _, victim := range []Kind{KindFIFO, KindStdout} {
+		for _, alone := range []bool{false, true} {
+			if alone && victim == KindFIFO {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s alone=%v", victim, alone), func(t *testing.T) {
+				var calls int
+				refuse := func(r *SinkResult) bool {
+					if r.Kind != victim {
+						return false
+					}
+					// Let the first few chunks through the fast path.
+					calls++
+					return calls > 3
+				}
+				var sinks []Sink
+				var fr *reader
+				if !alone {
+					var path string
+					path, fr = fifoReader(t, t.TempDir(), "f", false, 0)
+					sinks = []Sink{{Path: path}}
+				}
+				res, out := run(t, data, Options{Sinks: sinks, refuse: refuse}, false)
+				if out.sum != want || res.Failed(0) {
+					t.Errorf("stdout ok=%v res %+v", out.sum == want, res)
+				}
+				if fr != nil && fr.wait(t).sum != want {
+					t.Errorf("fifo got %d bytes, checksum mismatch", fr.n)
+				}
+				if !res.ZeroCopy || calls <= 3 {
+					t.Errorf("zero copy %v, refuse called %d times", res.ZeroCopy, calls)
+				}
+				t.Logf("stats %+v", res.stats)
+			})
+		}
+	}
+}
+
 // TestIntegrityStdinFile reads a regular file (no zero-copy possible on the
 // input side) and a non-blocking stdin pipe (EAGAIN from the poller's
 // descriptors must be waited out, not treated as an error).

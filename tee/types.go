@@ -118,6 +118,9 @@ type Options struct {
 	// noScratch (tests only) disables the scratch pipe, so that partial
 	// tees are finished from user space.
 	noScratch bool
+	// refuse (tests only) makes tee/splice into the sinks it picks act as
+	// if the kernel had answered EINVAL, to exercise the per-sink fallback.
+	refuse func(*SinkResult) bool
 }
 
 // Meter counts the bytes read from standard input so far; it is safe to read
