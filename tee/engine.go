@@ -98,11 +98,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 				e.fail(s, "write", unix.EBADF)
 			}
 		}
+		// Bigger pipes mean fewer wake-ups on both paths (PERF-NOTES.md).
+		if s := e.sinks; len(s) > 0 && s[0].res.Kind == KindStdout && s[0].pipe {
+			growPipe(s[0].fd)
+		}
 		if isPipe(e.in) {
 			growPipe(e.in)
-			if s := e.sinks; len(s) > 0 && s[0].res.Kind == KindStdout && s[0].pipe {
-				growPipe(s[0].fd)
-			}
 			e.zc = zeroCopy && !opts.NoSplice && e.setupZeroCopy()
 		}
 		e.buf = make([]byte, bufSize)

@@ -149,6 +149,7 @@ type SinkError struct {
 	Err error
 }
 
+// Error formats the error as "<sink>: <cause>".
 func (e *SinkError) Error() string { return e.Display() + ": " + e.Err.Error() }
 
 // Unwrap returns the cause.
@@ -182,6 +183,7 @@ type ExitError struct {
 	Signal syscall.Signal
 }
 
+// Error says how the command ended, e.g. "exited with status 3".
 func (e *ExitError) Error() string {
 	if e.Signal != 0 {
 		return fmt.Sprintf("killed by signal %d (%s), status %d", int(e.Signal), exitcode.Name(e.Signal), e.Code)
