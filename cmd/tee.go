@@ -34,7 +34,8 @@ func teeCommand() *cli.Command {
 			"copy a large stream with bytes, rate and ETA on the terminal"},
 		{`producer | pipectl tee --lossy -c './live-view' --report tee.json > full.log`,
 			"a slow viewer that may miss data never slows the log; tee.json says how much it missed"},
-		{`yes | pipectl tee -p out.txt | head -n 1`, "ignore the broken pipe when the reader stops early (exit 0)"},
+		{`seq 1000000 | pipectl tee -p numbers.txt | head -n 1`,
+			"the reader stopping early is no error (exit 0) and numbers.txt still gets every line"},
 	}
 	manSections["pipectl tee"] = teeManSections
 	return &cli.Command{
