@@ -191,7 +191,7 @@ func teeAction(c *cli.Context) error {
 			if prog != nil {
 				prog.clearLocked()
 			}
-			fmt.Fprintln(os.Stderr, teeMessage(c, se, a.timeoutText))
+			fmt.Fprintln(os.Stderr, teeMessage(c, se, a.openTimeout, a.timeoutText))
 		},
 	}
 	if prog != nil {
@@ -239,9 +239,9 @@ type nopCloser struct{ io.Writer }
 func (nopCloser) Close() error { return nil }
 
 // teeMessage is the one-line message for a sink error.
-func teeMessage(c *cli.Context, se *tee.SinkError, timeout string) string {
+func teeMessage(c *cli.Context, se *tee.SinkError, timeout time.Duration, text string) string {
 	if errors.Is(se, tee.ErrOpenTimeout) {
-		return message(c, se.Display(), fmt.Errorf("no reader opened the fifo within %s (--open-timeout)", timeout))
+		return message(c, se.Display(), fmt.Errorf("no reader opened the fifo within %s (--open-timeout %s)", timeout, text))
 	}
 	return message(c, se.Display(), se.Err)
 }

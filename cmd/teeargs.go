@@ -120,7 +120,7 @@ func parseTeeArgs(args []string) (teeArgs, error) {
 				}
 				d, err := units.ParseDuration(v)
 				if err != nil {
-					return a, fmt.Errorf("invalid value %q for flag --open-timeout: %v", v, err)
+					return a, fmt.Errorf("flag --open-timeout: %v", err)
 				}
 				a.openTimeout, a.timeoutText = d, v
 				continue
@@ -141,7 +141,7 @@ func parseTeeArgs(args []string) (teeArgs, error) {
 				}
 				n, err := units.ParseSize(v)
 				if err != nil {
-					return a, fmt.Errorf("invalid value %q for flag --size: %v", v, err)
+					return a, fmt.Errorf("flag --size: %v", err)
 				}
 				a.size = n
 				continue
