@@ -193,7 +193,11 @@ func (e *engine) copy() {
 			e.stop = "no outputs"
 			return
 		}
-		if e.zc {
+		// Zero-copy only pays while some output is a pipe that takes
+		// tee/splice; with none (files, terminals, or fallen back), a plain
+		// read costs fewer system calls than sizing the chunk first.
+		zc := e.zc && e.anySpliceSink()
+		if zc {
 			if s := e.soleSpliceSink(); s != nil {
 				if n, done := e.spliceThrough(s); done {
 					return
@@ -205,7 +209,7 @@ func (e *engine) copy() {
 		}
 		var n int
 		var err error
-		if e.zc {
+		if zc {
 			n, err = e.queued()
 		} else {
 			n, err = readSome(e.in, e.buf)
@@ -217,7 +221,7 @@ func (e *engine) copy() {
 		if n == 0 {
 			return
 		}
-		if e.zc {
+		if zc {
 			e.chunkZeroCopy(n)
 		} else {
 			for _, s := range e.sinks {
@@ -239,6 +243,17 @@ func (e *engine) counted(n int) {
 	if e.opts.Meter != nil {
 		e.opts.Meter.bytes.Add(int64(n))
 	}
+}
+
+// anySpliceSink reports whether an active sink is a pipe that takes
+// tee(2)/splice(2).
+func (e *engine) anySpliceSink() bool {
+	for _, s := range e.sinks {
+		if s.active && s.pipe && !s.user {
+			return true
+		}
+	}
+	return false
 }
 
 // soleSpliceSink returns the only active sink when it is a lossless pipe
