@@ -3,6 +3,7 @@ module github.com/pipectl/pipectl
 go 1.26.0
 
 require (
+	github.com/mattn/go-isatty v0.0.24
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/urfave/cli/v2 v2.27.7
 	golang.org/x/sys v0.49.0

@@ -77,6 +77,7 @@ func New() *cli.App {
 			fifoCommand(),
 			runCommand(),
 			pipeCommand(),
+			teeCommand(),
 			explainCommand(),
 			completionCommand(),
 		},
