@@ -274,9 +274,9 @@ per stream instead: each write() is one message, stamped by the kernel when sent
 of the command's write() calls is kept exactly, across both streams, for a command
 (or its threads and children) writing one stream at a time; same test, 0 of 4000
 wrong in every run. The cost: one write() is one message, so a single write larger
-than the socket buffer fails with EMSGSIZE or ENOBUFS: about 4 MiB where pipectl
-may raise the buffer (root: SO_SNDBUFFORCE; the kernel allocates a message in one
-piece, which caps it there), otherwise 2 x net.core.wmem_max (416 KiB by default).
+than the socket buffer fails with EMSGSIZE or ENOBUFS: 2 x net.core.wmem_max (416
+KiB with default sysctls), and never more than about 4 MiB, since the kernel
+allocates each message in one piece.
 Line-sized and block-sized (128 KiB) writes are unaffected; a program that writes
 a multi-megabyte buffer in one call (a big print in Python, say) needs --unordered. --unordered uses two pipes instead (no size limit, order only
 approximate), and --quiet --output FILE shares one file between both streams

@@ -35,13 +35,6 @@ import (
 // write(): a larger write fails with EMSGSIZE.
 const sockBuf = 8 << 20
 
-// sockBufForced is asked for first, with SO_SNDBUFFORCE, which only a
-// process with CAP_NET_ADMIN (root in CI containers, typically) may use
-// past wmem_max: it lifts the single-write limit to 64 MiB there. The
-// kernel only charges what is queued, and pipectl drains the queue as it
-// arrives, so the size costs nothing while unused.
-const sockBufForced = 64 << 20
-
 // orderedPair is the command's end (fd 1 or 2) and pipectl's end of one
 // stream's socket pair.
 type orderedPair struct {
@@ -60,9 +53,7 @@ func newOrderedPairs() ([3]*orderedPair, error) {
 			closePairs(pairs)
 			return pairs, err
 		}
-		if unix.SetsockoptInt(fds[1], unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, sockBufForced) != nil {
-			_ = unix.SetsockoptInt(fds[1], unix.SOL_SOCKET, unix.SO_SNDBUF, sockBuf)
-		}
+		_ = unix.SetsockoptInt(fds[1], unix.SOL_SOCKET, unix.SO_SNDBUF, sockBuf)
 		// SO_PASSCRED names each message's sender, which is who gets
 		// SIGPIPE after pipectl's own stream broke (see pumpOrdered).
 		_ = unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
