@@ -157,7 +157,11 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 	// the group id, and must stay allocated while the others join.
 	release := make(chan struct{})
 	procs := make([]*proc, 0, n)
-	pgid := 0
+	// The guard leads the group and is running before any stage starts,
+	// so that nothing a stage starts can outlive pipectl, however early
+	// pipectl dies.
+	guard := startGuard(cfg.Shell, cfg.NoGuard)
+	pgid := guard.pgid()
 	tty, closeTTY := foregroundTTY(cfg.In, cfg.Out, cfg.Err)
 	defer closeTTY()
 	follow := newStopFollower(tty)
@@ -196,6 +200,7 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 			if len(procs) > 0 {
 				reclaimTTY(tty)
 			}
+			guard.stop()
 			sup.finish()
 			return nil, &SetupError{What: fmt.Sprintf("cannot start stage %d (%s)", i+1, stage), Err: plainErr(err)}
 		}
@@ -206,7 +211,6 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 	}
 	// pipectl keeps no pipe end: EOF and EPIPE must depend on the stages only.
 	closeAll()
-	guard := startGuard(cfg.Shell, pgid, cfg.NoGuard)
 	sup.watch(pgid, cfg.Limits)
 	close(release)
 	pids := make([]int, len(procs))
@@ -357,9 +361,11 @@ type guard struct {
 	w   *os.File
 }
 
-// startGuard starts the guard in process group pgid. It is best effort:
-// if it cannot start, the pipeline runs without it.
-func startGuard(shell string, pgid int, disabled bool) guard {
+// startGuard starts the guard as the leader of a new process group, which
+// the commands then join (guard.pgid). Starting it first leaves no moment
+// in which a command runs unguarded. It is best effort: if it cannot
+// start, the commands run without it, in a group of their own.
+func startGuard(shell string, disabled bool) guard {
 	if disabled {
 		return guard{}
 	}
@@ -372,7 +378,7 @@ func startGuard(shell string, pgid int, disabled bool) guard {
 		Path: shell,
 		Args: []string{shell, "-c", guardScript},
 		// No parent-death signal: the guard must outlive pipectl to act.
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true, Pgid: pgid},
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 		Stdin:       r,
 	}
 	if err := cmd.Start(); err != nil {
@@ -380,6 +386,15 @@ func startGuard(shell string, pgid int, disabled bool) guard {
 		return guard{}
 	}
 	return guard{cmd: cmd, w: w}
+}
+
+// pgid is the process group the guard leads, for the commands to join, or
+// 0 (a new group of their own) when there is no guard.
+func (g guard) pgid() int {
+	if g.cmd == nil {
+		return 0
+	}
+	return g.cmd.Process.Pid
 }
 
 // stop ends the guard once every process it guards has ended, and reaps

@@ -166,6 +166,10 @@ func Run(cfg Config) (*Result, error) {
 		Stderr:      w.child[Stderr],
 		SysProcAttr: sysProcAttr(0),
 	}
+	// The guard leads the command's process group and is running before
+	// the command starts (see startGuard).
+	guard := startGuard("/bin/sh", cfg.NoGuard)
+	cmd.SysProcAttr.Pgid = guard.pgid()
 	tty, closeTTY := foregroundTTY(w.stdin, w.child[Stdout], w.child[Stderr])
 	defer closeTTY()
 	inForeground(cmd.SysProcAttr, tty)
@@ -177,15 +181,17 @@ func Run(cfg Config) (*Result, error) {
 		close(release)
 		follow.stop()
 		reclaimTTY(tty)
+		guard.stop()
 		sup.finish()
 		return nil, &StartError{Name: cfg.Argv[0], Err: plainErr(err), Exec: true}
 	}
-	// The guard joins the command's process group before the command can
-	// be reaped (release), while the group certainly exists.
-	guard := startGuard("/bin/sh", cmd.Process.Pid, cfg.NoGuard)
 	close(release)
-	sup.watch(cmd.Process.Pid, cfg.Limits)
-	follow.start(cmd.Process.Pid, []int{cmd.Process.Pid})
+	pgid := guard.pgid()
+	if pgid == 0 {
+		pgid = cmd.Process.Pid
+	}
+	sup.watch(pgid, cfg.Limits)
+	follow.start(pgid, []int{cmd.Process.Pid})
 	// The child has its copies: pipectl keeps only the read ends, so EOF
 	// comes when the command (and anything it passed its stdout to) is done.
 	w.closeChildEnds()
