@@ -9,21 +9,26 @@ import (
 // groupMarkers returns the lines that open and close a collapsible section
 // titled title in the CI system the environment names: GitHub Actions
 // (GITHUB_ACTIONS=true) workflow commands, or GitLab CI (GITLAB_CI=true)
-// section markers. Outside CI both are empty: the output stays untouched.
-func groupMarkers(getenv func(string) string, title string, now time.Time) (start, end string) {
+// section markers, the end stamped with the time it is written. Outside CI
+// start is empty and end nil: the output stays untouched.
+func groupMarkers(getenv func(string) string, title string, now time.Time) (start string, end func(time.Time) string) {
 	switch {
 	case getenv("GITHUB_ACTIONS") == "true":
 		// A newline inside the title would end the workflow command.
 		t := strings.NewReplacer("\r", " ", "\n", " ").Replace(title)
-		return "::group::" + t + "\n", "::endgroup::\n"
+		return "::group::" + t + "\n", func(time.Time) string { return "::endgroup::\n" }
 	case getenv("GITLAB_CI") == "true":
 		name := sectionName(title)
 		t := strings.NewReplacer("\r", " ", "\n", " ").Replace(title)
 		start = fmt.Sprintf("\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", now.Unix(), name, t)
-		end = fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", now.Unix(), name)
+		// The end carries the time the command ended: GitLab shows the
+		// section's duration from the two stamps.
+		end = func(at time.Time) string {
+			return fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", at.Unix(), name)
+		}
 		return start, end
 	}
-	return "", ""
+	return "", nil
 }
 
 // sectionName turns a title into a GitLab section name, which may only hold

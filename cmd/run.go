@@ -152,7 +152,8 @@ func runAction(c *cli.Context) error {
 		}
 		// Two flags naming one file would clobber it (or, for --stdin,
 		// truncate the input before the command reads it).
-		if p := c.String(f); p != "" && p != "-" && p != os.DevNull {
+		// "-" is stderr only for --report; for a capture flag it is a file.
+		if p := c.String(f); p != "" && !(f == "report" && p == "-") && p != os.DevNull {
 			key := filepath.Clean(p)
 			if other, ok := seen[key]; ok {
 				return usageError(c, "--%s and --%s name the same file %s", other, f, p)
@@ -184,7 +185,7 @@ func runAction(c *cli.Context) error {
 		if _, err := io.WriteString(c.App.Writer, start); err != nil {
 			return writeError(c, err)
 		}
-		defer io.WriteString(c.App.Writer, end)
+		defer func() { io.WriteString(c.App.Writer, end(time.Now())) }()
 	}
 
 	res, err := run.Run(cfg)
@@ -329,7 +330,10 @@ to the command's process group, followed by SIGCONT; with --kill-after DUR2, SIG
 follows DUR2 later if the command still runs. The exit status is then 124, or 137
 when the command had to be killed by SIGKILL (--signal KILL, or --kill-after). A DUR
 is seconds (fractions allowed) with an optional s, m, h, d suffix, or a Go duration
-(1m30s, 250ms); 0 means no limit.
+(1m30s, 250ms); 0 means no limit. When the command ends in time but something it
+started keeps its output open, pipectl waits for that output until the timeout,
+which then stops the leftovers; the status stays the command's own, as GNU timeout
+(which waits only for its child) would report it.
 
 # SIGNALS AND PROCESSES
 

@@ -68,7 +68,7 @@ func (h *Hold) Add(s Stream, p []byte) {
 		return
 	}
 	tailCap := h.max - headCap
-	if int64(len(p)) >= tailCap {
+	if int64(len(p)) > tailCap {
 		h.cut += h.tailN + int64(len(p)) - tailCap
 		h.tail, h.tailN = nil, 0
 		h.cutAtLine = p[int64(len(p))-tailCap-1] == '\n'

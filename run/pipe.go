@@ -128,7 +128,7 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 		cfg.Err = os.Stderr
 	}
 	n := len(cfg.Stages)
-	// ends[i] is stage i's stdin (i > 0) and ends[i-1]'s writer its stdout.
+	// readers[i] is stage i's stdin (i > 0), writers[i] stage i's stdout (i < n-1).
 	readers := make([]*os.File, n)
 	writers := make([]*os.File, n)
 	closeAll := func() {
@@ -160,7 +160,8 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 	// The guard leads the group and is running before any stage starts,
 	// so that nothing a stage starts can outlive pipectl, however early
 	// pipectl dies.
-	guard := startGuard(cfg.Shell, cfg.NoGuard)
+	// The guard script is sh syntax, whatever --shell runs the stages.
+	guard := startGuard("/bin/sh", cfg.NoGuard)
 	pgid := guard.pgid()
 	tty, closeTTY := foregroundTTY(cfg.In, cfg.Out, cfg.Err)
 	defer closeTTY()
@@ -183,12 +184,17 @@ func Pipe(cfg PipeConfig) (*PipeResult, error) {
 			SysProcAttr: sysProcAttr(pgid),
 		}
 		if i == 0 {
-			// The first stage creates the group: it takes the terminal.
+			// The first stage puts the group (the guard's, or a new one it
+			// leads) in the terminal's foreground.
 			inForeground(cmd.SysProcAttr, tty)
 		}
 		p, err := spawn(cmd, release)
 		if err != nil {
-			// Stop what started; the pipes close on return.
+			// Stop what started, with whatever it started; the pipes close
+			// on return.
+			if pgid != 0 {
+				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			}
 			for _, q := range procs {
 				_ = syscall.Kill(q.cmd.Process.Pid, syscall.SIGKILL)
 			}

@@ -259,6 +259,14 @@ func (s *supervisor) kill(sig syscall.Signal, byTimeout bool) {
 	_ = syscall.Kill(-s.pgid, sig)
 }
 
+// state reports whether the timeout has expired and whether SIGKILL had
+// to be sent, so far.
+func (s *supervisor) state() (timedOut, killed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.timedOut, s.killed
+}
+
 // finish stops forwarding and reports whether the timeout expired and
 // whether SIGKILL had to be sent.
 func (s *supervisor) finish() (timedOut, killed bool) {

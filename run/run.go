@@ -218,6 +218,11 @@ func Run(cfg Config) (*Result, error) {
 		}
 	}
 	<-p.done
+	// How the command ended is decided now: a timeout that expires later,
+	// while pipectl waits for output that something the command started
+	// still holds, stops those leftovers but does not turn the command's
+	// own status into 124 (GNU timeout only waits for its child).
+	timedOut, killed := sup.state()
 	follow.stop()
 	reclaimTTY(tty)
 	// Something the command started may still hold its stdout or stderr:
@@ -226,7 +231,7 @@ func Run(cfg Config) (*Result, error) {
 	// process group until then.
 	wg.Wait()
 	guard.stop()
-	timedOut, killed := sup.finish()
+	sup.finish()
 
 	res := &Result{
 		Argv:        cfg.Argv,

@@ -8,9 +8,8 @@ import (
 )
 
 // sysProcAttr puts the child in process group pgid (0: a new group led by
-// the child). Without a parent-death signal outside Linux, a command
-// outlives a pipectl killed by SIGKILL; any signal pipectl can catch is
-// still passed on to the whole group.
+// the child). There is no parent-death signal outside Linux: the guard
+// process (see startGuard) is what kills the group when pipectl dies.
 func sysProcAttr(pgid int) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pgid: pgid}
 }
