@@ -203,7 +203,9 @@ func teeAction(c *cli.Context) error {
 		prog.stop()
 	}
 	if err != nil {
-		return failf(c, exitFailure, "", err)
+		// The error names its subject ("standard input: ...", "sink 2:
+		// ..."); describe would strip it down to the errno.
+		return &exitError{Code: exitFailure, Lines: []string{commandName(c) + ": " + err.Error()}}
 	}
 	code := exitOK
 	switch {

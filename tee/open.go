@@ -201,20 +201,26 @@ func (e *engine) open(ctx context.Context) bool {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
+			// Every waiting FIFO met the same end: record each before an
+			// exit policy says stop.
+			goOn := true
 			for _, s := range waiting {
 				if !e.fail(s, "open", ctx.Err()) {
-					return false
+					goOn = false
 				}
 			}
-			return true
+			return goOn
 		case <-deadline:
 			timer.Stop()
+			// Every waiting FIFO met the same end: record each before an
+			// exit policy says stop.
+			goOn := true
 			for _, s := range waiting {
 				if !e.fail(s, "open", ErrOpenTimeout) {
-					return false
+					goOn = false
 				}
 			}
-			return true
+			return goOn
 		case <-timer.C:
 		}
 		backoff = min(backoff*2, maxBackoff)

@@ -225,7 +225,9 @@ type Result struct {
 	ZeroCopy bool
 	// Stopped says why the copy ended before the end of input, or "" when
 	// it reached the end: "broken pipe" (default policy), "error" (an exit
-	// policy), "no outputs" (every output failed) or "input error".
+	// policy, or, under the default policy, a command sink whose pipe broke
+	// because it failed), "no outputs" (every output failed) or "input
+	// error".
 	Stopped string
 	// InputErr is a read error on standard input, if any.
 	InputErr error
