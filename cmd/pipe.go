@@ -3,8 +3,6 @@ package cmd
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -66,18 +64,11 @@ func pipeAction(c *cli.Context) error {
 	if c.IsSet("report") && c.String("report") == "" {
 		return usageError(c, "--report: empty file name")
 	}
-	stderr := c.App.ErrWriter
-	var report io.Writer
-	if p := c.String("report"); p == "-" {
-		report = stderr
-	} else if p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			return failf(c, exitSetup, "cannot open --report file "+p, err)
-		}
-		defer f.Close()
-		report = f
+	report, err := openReport(c)
+	if err != nil {
+		return err
 	}
+	defer report.close()
 	res, err := run.Pipe(run.PipeConfig{
 		Stages:        stages,
 		Shell:         c.String("shell"),
@@ -95,18 +86,11 @@ func pipeAction(c *cli.Context) error {
 	if res.Culprit >= 0 {
 		lines = append(lines, pipeSummary(c, res))
 	}
-	if report != nil {
-		if _, werr := report.Write(run.NewPipeReport(res, c.String("status")).JSON()); werr != nil {
-			lines = append(lines, message(c, "cannot write --report file "+c.String("report"), werr))
-			if res.Status == exitOK {
-				return &exitError{Code: exitSetup, Lines: lines}
-			}
-		}
-	}
-	if res.Status == exitOK && len(lines) == 0 {
+	code, lines := report.write(c, run.NewPipeReport(res, c.String("status")).JSON(), res.Status, lines)
+	if code == exitOK && len(lines) == 0 {
 		return nil
 	}
-	return &exitError{Code: res.Status, Lines: lines}
+	return &exitError{Code: code, Lines: lines}
 }
 
 // pipeSummary is the one line saying which stage failed and how every

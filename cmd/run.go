@@ -166,19 +166,11 @@ func runAction(c *cli.Context) error {
 		fmt.Fprintf(stderr, "%s: [... %d bytes of output cut: --max-hold kept the first and last part ...]\n", commandName(c), n)
 	}
 
-	// The report file is opened first, so a bad path fails before the
-	// command runs rather than after.
-	var report io.Writer
-	if p := c.String("report"); p == "-" {
-		report = stderr
-	} else if p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			return failf(c, exitSetup, "cannot open --report file "+p, err)
-		}
-		defer f.Close()
-		report = f
+	report, err := openReport(c)
+	if err != nil {
+		return err
 	}
+	defer report.close()
 
 	start, end := groupMarkers(os.Getenv, c.String("group"), time.Now())
 	if c.String("group") != "" && start != "" {
@@ -190,14 +182,7 @@ func runAction(c *cli.Context) error {
 
 	res, err := run.Run(cfg)
 	code, lines := runStatus(c, res, err)
-	if report != nil {
-		if _, werr := report.Write(run.NewReport(argv, res, err, code).JSON()); werr != nil {
-			lines = append(lines, message(c, "cannot write --report file "+c.String("report"), werr))
-			if code == exitOK {
-				code = exitSetup
-			}
-		}
-	}
+	code, lines = report.write(c, run.NewReport(argv, res, err, code).JSON(), code, lines)
 	if code == exitOK && len(lines) == 0 {
 		return nil
 	}
